@@ -1,0 +1,2 @@
+app_name = "gateway_api"
+urlpatterns: list = []
