@@ -8,6 +8,7 @@ the Django admin) gets a 403 on the console's pages.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -95,4 +96,5 @@ def context_processor(request) -> dict:
         "console_contract": membership.contract if membership else None,
         "is_support": membership is not None and membership.role == Role.SUPPORT,
         "can_write": membership is not None and membership.role == Role.OPERATOR,
+        "poll_ms": settings.VPNCONSOLE_STATUS_POLL_MS,
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 
 
 def permission_denied(request, exception=None):
@@ -14,7 +16,8 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    # No request context: the database may be what failed.
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
 
 
 def csrf_failure(request, reason=""):

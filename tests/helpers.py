@@ -1,0 +1,28 @@
+"""Small helpers the view tests share."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from access import provisioning
+from tests.conftest import PASSWORD
+
+
+def client_for(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def create_through_pages(client: Client, **fields):
+    """form → 確認 → 作成; returns the redirect response of 作成."""
+    response = client.post("/access/new/", fields)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    token = client.session["vpnconsole.create_draft"]["token"]
+    return client.post("/access/new/confirm/", {"token": token})
+
+
+def make_access(contract, actor, protocol="wireguard", name="device", gateway=None):
+    return provisioning.create_access(
+        contract=contract, actor=actor, protocol=protocol, device_name=name, gateway=gateway
+    )
