@@ -93,6 +93,9 @@ TEMPLATES = [
     },
 ]
 
+if "DATABASE_URL" not in os.environ:
+    # The embedded default: the first run on a fresh clone just works.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": parse_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'console.sqlite3'}"), BASE_DIR
