@@ -56,9 +56,10 @@ def accesses_for(user) -> QuerySet:
 
 
 def get_access_for_user(user, public_id: str):
+    accesses = accesses_for(user)
     try:
-        return accesses_for(user).get(public_id=public_id)
-    except accesses_for(user).model.DoesNotExist:
+        return accesses.get(public_id=public_id)
+    except accesses.model.DoesNotExist:
         raise Http404("VPNアクセスが見つかりません。") from None
 
 
