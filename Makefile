@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint benchmark system-packages clean
+.PHONY: run test lint benchmark benchmark-postgres system-packages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,11 +24,21 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
+# The whole suite on SQLite, then the database-specific tests (marked postgres)
+# again on a throwaway PostgreSQL server that tests/pg.py starts and removes.
 test: $(STAMP) system-packages lint
 	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --postgres
 
+# make benchmark N=1000000 [JSON=file]: on DATABASE_URL's database server (SQLite by default).
+N ?= 1000
+BENCH_ARGS = --accesses $(N) $(if $(JSON),--json $(JSON))
 benchmark: $(STAMP)
-	DEBUG=1 $(PY) manage.py benchmark --accesses $${N:-1000}
+	DEBUG=1 $(PY) manage.py benchmark $(BENCH_ARGS)
+
+# The same on a throwaway PostgreSQL server (Debian's postgresql package).
+benchmark-postgres: $(STAMP)
+	DEBUG=1 $(PY) -m tests.pg -- $(PY) manage.py benchmark $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts

@@ -4,6 +4,7 @@ through access.provisioning."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,10 +26,12 @@ from access.wireguard import config_filename
 from gateways.models import Gateway
 from vpnconsole import roles
 from vpnconsole.errors import ProvisioningError
+from vpnconsole.ids import id_pattern
 
 DRAFT_KEY = "vpnconsole.create_draft"
 LAST_CREATED_KEY = "vpnconsole.last_created"
 STATUS_POLL_LIMIT = 100
+ACCESS_ID = re.compile(id_pattern("va"))
 
 
 def _source_address(request: HttpRequest) -> str | None:
@@ -38,7 +42,12 @@ def _source_address(request: HttpRequest) -> str | None:
 def access_list(request: HttpRequest) -> HttpResponse:
     q = search.normalise_query(request.GET.get("q"))
     accesses = search.filter_accesses(roles.accesses_for(request.user), q)
-    page = search.page_of(accesses, request.GET.get("page"), settings.VPNCONSOLE_PAGE_SIZE)
+    page = search.page_of(
+        accesses,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=settings.VPNCONSOLE_PAGE_SIZE,
+    )
     contract = roles.membership_of(request.user).contract
     return render(
         request,
@@ -50,6 +59,8 @@ def access_list(request: HttpRequest) -> HttpResponse:
             # ※ columns: only for a contract with a gateway contract; support sees all.
             "show_gateway_columns": contract is None or contract.has_gateway_contract,
             "show_contract_column": contract is None,
+            # A one- or two-character search covers only the newest accesses; say so.
+            "search_window": search.SHORT_WINDOW if search.is_windowed(q) else None,
         },
     )
 
@@ -104,7 +115,8 @@ def _create_from_draft(request: HttpRequest, contract, draft: dict | None) -> Ht
     if token and last.get("token") == token:
         # A second 「作成」 of the same confirm page: show the first result, create nothing.
         return redirect("access:complete", public_id=last["access"])
-    if not draft or not secrets.compare_digest(draft.get("token", ""), token):
+    # constant_time_compare, not secrets.compare_digest: a non-ASCII token is a TypeError there.
+    if not draft or not constant_time_compare(draft.get("token", ""), token):
         messages.error(request, _("入力内容の有効期限が切れました。もう一度入力してください。"))
         return redirect("access:create")
     form = CreateAccessForm(draft, contract=contract)
@@ -125,7 +137,7 @@ def _create_from_draft(request: HttpRequest, contract, draft: dict | None) -> Ht
         return render(request, "access/create.html", {"form": form})
     del request.session[DRAFT_KEY]
     request.session[LAST_CREATED_KEY] = {"token": token, "access": access.public_id}
-    oneshot.stash(request.session, issued)
+    oneshot.stash(request.session, issued, purpose=oneshot.CREATED)
     return redirect("access:complete", public_id=access.public_id)
 
 
@@ -160,7 +172,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 @require_GET
 def access_complete(request: HttpRequest, public_id: str) -> HttpResponse:
     access = roles.get_access_for_user(request.user, public_id)
-    issued = oneshot.take(request.session, access.public_id)
+    issued = oneshot.take(request.session, access.public_id, purpose=oneshot.CREATED)
     return _no_store(
         render(request, "access/complete.html", _access_context(request, access, issued))
     )
@@ -169,7 +181,7 @@ def access_complete(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def access_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     access = roles.get_access_for_user(request.user, public_id)
-    issued = oneshot.take(request.session, access.public_id)
+    issued = oneshot.take(request.session, access.public_id, purpose=oneshot.REISSUED)
     return _no_store(
         render(request, "access/detail.html", _access_context(request, access, issued))
     )
@@ -187,7 +199,7 @@ def access_reissue(request: HttpRequest, public_id: str) -> HttpResponse:
     access, issued = provisioning.reissue_access(
         access, actor=request.user, source_address=_source_address(request)
     )
-    oneshot.stash(request.session, issued)
+    oneshot.stash(request.session, issued, purpose=oneshot.REISSUED)
     messages.success(request, _("秘密鍵・パスワードを再発行しました。"))
     return redirect("access:detail", public_id=access.public_id)
 
@@ -213,7 +225,9 @@ def access_delete(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def access_status(request: HttpRequest) -> JsonResponse:
     """ステータス of up to 100 accesses, for the pages that show 準備中 ones."""
-    ids = [item for item in request.GET.get("ids", "").split(",") if item][:STATUS_POLL_LIMIT]
+    # Only well-formed IDs reach the query: PostgreSQL refuses a NUL in a text parameter.
+    requested = request.GET.get("ids", "").split(",")
+    ids = [item for item in requested if ACCESS_ID.fullmatch(item)][:STATUS_POLL_LIMIT]
     rows = roles.accesses_for(request.user).filter(public_id__in=ids)
     labels = dict(AccessStatus.choices)
     return JsonResponse(
