@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.test import Client
 
 from access import provisioning
@@ -10,7 +11,8 @@ from tests.conftest import PASSWORD
 
 def client_for(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # django-axes checks every authenticate() for a lockout and needs a request for it.
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

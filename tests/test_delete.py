@@ -1,3 +1,5 @@
+from django.http import HttpRequest
+
 from access.models import VpnAccess
 from devices.models import Device
 from gateways.models import FreeAddress
@@ -53,7 +55,7 @@ def test_delete_needs_csrf(contract_a, operator_a, shared_gateway):
     from tests.conftest import PASSWORD
 
     client = Client(enforce_csrf_checks=True)
-    client.login(username=operator_a.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=operator_a.username, password=PASSWORD)
     access, _ = make_access(contract_a, operator_a)
     response = client.post(f"/access/{access.public_id}/delete/")
     assert response.status_code == 403

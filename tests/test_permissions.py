@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.helpers import client_for, make_access
 
-CONSOLE_NAMESPACES = {"access", "gateways"}
+CONSOLE_NAMESPACES = {"access", "gateways", "audit"}
 LOGIN = 302  # to /login/
 
 # name: {role: (GET, POST)} for an access of the owner's contract.
@@ -25,6 +26,7 @@ EXPECTED = {
     "access:delete_confirm": {"owner": (200, 405), "other": (404, 405), "support": (403, 405)},
     "access:delete": {"owner": (405, 302), "other": (405, 404), "support": (405, 403)},
     "gateways:list": {"owner": (200, 405), "other": (200, 405), "support": (200, 405)},
+    "audit:list": {"owner": (200, 405), "other": (200, 405), "support": (200, 405)},
 }
 
 
@@ -83,6 +85,7 @@ def test_each_role_gets_the_expected_status(name, role, cast, contract_a):
 def test_a_user_without_a_role_gets_403(db, django_user_model):
     django_user_model.objects.create_user(username="nobody", password="x-pass-123")
     client = Client()
-    client.login(username="nobody", password="x-pass-123")
+    client.login(request=HttpRequest(), username="nobody", password="x-pass-123")
     assert client.get("/access/").status_code == 403
     assert client.get("/gateways/").status_code == 403
+    assert client.get("/audit/").status_code == 403

@@ -65,6 +65,10 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", _("削除")
     GATEWAY_REGISTER = "gateway_register", _("ゲートウェイ登録")
     GATEWAY_TOKEN = "gateway_token", _("ゲートウェイトークン発行")
+    LOGIN = "login", _("ログイン")
+    LOGIN_FAILED = "login_failed", _("ログイン失敗")
+    LOGIN_LOCKED = "login_locked", _("ログインロック")
+    KEY_ROTATE = "key_rotate", _("暗号鍵の切替")
 
 
 class AuditEvent(models.Model):
@@ -85,6 +89,11 @@ class AuditEvent(models.Model):
         verbose_name = _("操作履歴")
         verbose_name_plural = _("操作履歴")
         ordering = ["-created_at", "-id"]
+        # The 操作履歴 screen's keyset pages: one contract's, or everyone's for support.
+        indexes = [
+            models.Index(fields=["contract", "-created_at", "-id"], name="audit_list_contract"),
+            models.Index(fields=["-created_at", "-id"], name="audit_list_all"),
+        ]
 
     def __str__(self) -> str:
         return (

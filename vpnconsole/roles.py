@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from vpnconsole.models import Contract, Membership, Role
+from vpnconsole.models import AuditEvent, Contract, Membership, Role
 
 
 def membership_of(user) -> Membership | None:
@@ -82,6 +82,15 @@ def gateways_for(user) -> QuerySet:
     return Gateway.objects.select_related("contract").filter(
         Q(contract__isnull=True) | Q(contract_id=membership.contract_id)
     )
+
+
+def audit_events_for(user) -> QuerySet:
+    """操作履歴 rows a user may read: the own contract's, or every row for support."""
+    membership = _membership_or_403(user)
+    events = AuditEvent.objects.select_related("contract")
+    if membership.role == Role.SUPPORT:
+        return events
+    return events.filter(contract_id=membership.contract_id)
 
 
 def dedicated_gateways_for(contract: Contract) -> QuerySet:

@@ -19,10 +19,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("access/", include("access.urls")),
     path("gateways/", include("gateways.urls")),
+    path("audit/", include("vpnconsole.audit_urls")),
     path("api/gateways/", include("gateways.api_urls")),
     path("admin/", admin.site.urls),
 ]
 
+handler400 = views.bad_request
 handler403 = views.permission_denied
 handler404 = views.page_not_found
 handler500 = views.server_error

@@ -22,6 +22,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
@@ -43,8 +44,13 @@ make_user("op", Role.OPERATOR, contract)
 gateway = make_gateway("gw")
 shown = {"psk": gateway.psk}
 
-client = Client()
-assert client.login(username="op", password=PASSWORD)
+# Sign-in through the login page: a wrong password, a password typed into the user
+# name field (an unknown name), then the right one. What was typed must not be kept.
+typed = {"wrong-password": "Wrong-Typed-Pass-5hK", "password-as-username": "Typed-As-Name-7Qm"}
+client = Client(REMOTE_ADDR="192.0.2.77")
+client.post("/login/", {"username": "op", "password": typed["wrong-password"]})
+client.post("/login/", {"username": typed["password-as-username"], "password": PASSWORD})
+assert client.post("/login/", {"username": "op", "password": PASSWORD}).status_code == 302
 
 
 def grab(html: str, name: str) -> str:
@@ -61,5 +67,13 @@ for protocol, key in [("wireguard", "private-key"), ("l2tp", "password")]:
     detail = client.post(f"/access/{access_id}/reissue/")["Location"]
     shown[f"{protocol}-reissued"] = grab(client.get(detail).content.decode(), key)
 
+audit_page = client.get("/audit/")
+assert audit_page.status_code == 200
+with open(log_path + ".audit.html", "w") as page:
+    page.write(audit_page.content.decode())
+
 call_command("dumpdata", "--output", log_path + ".dump.json", verbosity=0)
-print(json.dumps(shown))
+# What `sqlite3 console.sqlite3 .dump` prints.
+with open(log_path + ".dump.sql", "w") as dump:
+    dump.writelines(line + "\n" for line in connection.connection.iterdump())
+print(json.dumps({"shown": shown, "typed": typed}))
