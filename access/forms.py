@@ -33,8 +33,6 @@ class CreateAccessForm(forms.Form):
     device_name = forms.CharField(
         label=_("デバイス名"),
         max_length=DEVICE_NAME_MAX_LENGTH,
-        help_text=_("VPNアクセスで接続するデバイスを識別する名称です（%(max)s文字以内）。")
-        % {"max": DEVICE_NAME_MAX_LENGTH},
         error_messages={
             "required": _("デバイス名を入力してください。"),
             "max_length": _("デバイス名は%(limit_value)d文字以内で入力してください。"),
@@ -53,6 +51,11 @@ class CreateAccessForm(forms.Form):
     def __init__(self, *args, contract: Contract, **kwargs):
         super().__init__(*args, **kwargs)
         self.contract = contract
+        # Formatted here, not at import: "%" turns a lazy string into the language
+        # active at that moment, which at import is always the default, Japanese.
+        self.fields["device_name"].help_text = _(
+            "VPNアクセスで接続するデバイスを識別する名称です（%(max)s文字以内）。"
+        ) % {"max": DEVICE_NAME_MAX_LENGTH}
         if contract.has_gateway_contract:
             self.fields["gateway"].queryset = Gateway.objects.filter(contract=contract).order_by(
                 "name"
