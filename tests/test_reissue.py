@@ -61,3 +61,39 @@ def test_support_cannot_reissue(contract_a, operator_a, support, shared_gateway)
     access, _ = make_access(contract_a, operator_a)
     assert client_for(support).post(f"/access/{access.public_id}/reissue/").status_code == 403
     assert not AuditEvent.objects.filter(action="reissue").exists()
+
+
+def test_the_detail_page_never_shows_the_creation_secrets(operator_a, shared_gateway):
+    from tests.helpers import create_through_pages
+
+    client = client_for(operator_a)
+    response = create_through_pages(client, protocol="l2tp", device_name="d")
+    access = VpnAccess.objects.get()
+    detail = client.get(f"/access/{access.public_id}/").content.decode()
+    assert "reissued-dialog" not in detail
+    assert 'data-secret="' not in detail
+    # They still wait for the complete page the redirect pointed to.
+    assert 'data-secret="password"' in client.get(response["Location"]).content.decode()
+
+
+def test_the_complete_page_never_shows_a_reissues_secrets(contract_a, operator_a, shared_gateway):
+    access, _ = make_access(contract_a, operator_a, "wireguard", "d")
+    client = client_for(operator_a)
+    client.post(f"/access/{access.public_id}/reissue/")
+    complete = client.get(f"/access/{access.public_id}/complete/").content.decode()
+    assert 'data-secret="' not in complete
+    assert (
+        'data-secret="private-key"' in client.get(f"/access/{access.public_id}/").content.decode()
+    )
+
+
+def test_the_language_switch_is_hidden_while_secrets_are_shown(
+    contract_a, operator_a, shared_gateway
+):
+    access, _ = make_access(contract_a, operator_a, "wireguard", "d")
+    client = client_for(operator_a)
+    client.post(f"/access/{access.public_id}/reissue/")
+    with_secrets = client.get(f"/access/{access.public_id}/").content.decode()
+    assert 'data-secret="private-key"' in with_secrets
+    assert 'name="language"' not in with_secrets
+    assert 'name="language"' in client.get(f"/access/{access.public_id}/").content.decode()

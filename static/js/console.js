@@ -34,8 +34,17 @@
       });
     });
     document.querySelectorAll("dialog[data-dialog-autoshow]").forEach(function (dialog) {
+      // One-time secrets: once the dialog is closed they leave the page too. The
+      // close event of the switch to modal below comes later, while it is open again.
+      dialog.addEventListener("close", function () {
+        if (!dialog.open) dialog.remove();
+      });
       // Shown non-modally by the open attribute without JavaScript; make it modal.
-      openDialog(dialog, document.querySelector("main h1"));
+      var heading = document.querySelector("main h1");
+      // A heading cannot take the focus back by itself: tabindex -1 lets it,
+      // without adding it to the Tab order.
+      if (heading) heading.tabIndex = -1;
+      openDialog(dialog, heading);
     });
   }
 
