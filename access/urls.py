@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from access import views
-from access.converters import AccessIdConverter
+from vpnconsole.converters import AccessIdConverter
 
 register_converter(AccessIdConverter, "access_id")
 

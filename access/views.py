@@ -162,7 +162,11 @@ def _access_context(
     return context
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
+def _access_page(request: HttpRequest, public_id: str, template: str, purpose: str):
+    """An access page that shows the one-time secrets ``purpose`` left, if any, once."""
+    access = roles.get_access_for_user(request.user, public_id)
+    issued = oneshot.take(request.session, access.public_id, purpose=purpose)
+    response = render(request, template, _access_context(request, access, issued))
     # Secrets may be on the page: never keep it in any cache or the back/forward cache.
     response["Cache-Control"] = "no-store, max-age=0"
     response["Pragma"] = "no-cache"
@@ -171,20 +175,12 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 @require_GET
 def access_complete(request: HttpRequest, public_id: str) -> HttpResponse:
-    access = roles.get_access_for_user(request.user, public_id)
-    issued = oneshot.take(request.session, access.public_id, purpose=oneshot.CREATED)
-    return _no_store(
-        render(request, "access/complete.html", _access_context(request, access, issued))
-    )
+    return _access_page(request, public_id, "access/complete.html", oneshot.CREATED)
 
 
 @require_GET
 def access_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    access = roles.get_access_for_user(request.user, public_id)
-    issued = oneshot.take(request.session, access.public_id, purpose=oneshot.REISSUED)
-    return _no_store(
-        render(request, "access/detail.html", _access_context(request, access, issued))
-    )
+    return _access_page(request, public_id, "access/detail.html", oneshot.REISSUED)
 
 
 @require_GET

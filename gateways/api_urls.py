@@ -1,18 +1,7 @@
 from django.urls import path, register_converter
 
 from gateways import api
-from vpnconsole.ids import id_pattern
-
-
-class GatewayIdConverter:
-    regex = id_pattern("gw")
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
+from vpnconsole.converters import GatewayIdConverter
 
 register_converter(GatewayIdConverter, "gateway_id")
 
