@@ -63,6 +63,9 @@ class BrowserSession:
     def new_context(self, **options) -> BrowserContext:
         options.setdefault("locale", "ja-JP")
         options.setdefault("timezone_id", "Asia/Tokyo")
+        # No colour transitions: axe must judge the colours a person reads, not a
+        # frame halfway through a hover fade.
+        options.setdefault("reduced_motion", "reduce")
         context = self.browser.new_context(base_url=self.base_url, **options)
         context.set_default_timeout(TIMEOUT_MS)
         # The copy button is tested by reading the clipboard back.

@@ -115,6 +115,7 @@ def boot(work: Path, scenario: Path, *, modules: list[str], timeout: float) -> B
         "ssl=null",
         f"uml_dir={uml_dir}",
         f"uml_work={work}",
+        f"uml_repo={HERE.parent.parent}",
         f"uml_scenario={scenario}",
         f"uml_modules={','.join(modules)}",
     ]

@@ -3,6 +3,7 @@
 #
 # The kernel passes unknown command line words of the form key=value to init as its
 # environment: uml_work (the test's temp dir, the only host directory written to),
+# uml_repo (the checkout, read only),
 # uml_scenario (the script to run) and uml_modules (modules to load up front,
 # comma-separated: the command line has no spaces inside a value).
 #
@@ -14,10 +15,15 @@ export LC_ALL=C
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=0755 tmpfs /run
-# uml_work is usually under /tmp: keep it reachable at its own path over the tmpfs.
-mkdir /run/uml-work && mount --bind "$uml_work" /run/uml-work
+# uml_work is usually under /tmp, and the checkout (uml_repo: the scenario and the
+# driver) may be too, as in a CI clone: keep both reachable at their own paths over
+# the tmpfs.
+mkdir /run/uml-work /run/uml-repo
+mount --bind "$uml_work" /run/uml-work
+mount --bind "$uml_repo" /run/uml-repo
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+mkdir -p "$uml_repo" && mount --bind /run/uml-repo "$uml_repo"
 mkdir -p "$uml_work" && mount --bind /run/uml-work "$uml_work"
 mount -t tmpfs -o mode=0755 tmpfs /mnt
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
