@@ -62,10 +62,6 @@ def shared_gateway() -> Gateway | None:
     return Gateway.objects.filter(contract__isnull=True).order_by("id").first()
 
 
-def gateways_for_contract(contract: Contract) -> list[Gateway]:
-    return list(Gateway.objects.filter(contract=contract).order_by("name"))
-
-
 def key_fingerprint(public_key: str) -> str:
     return hashlib.sha256(public_key.encode()).hexdigest()[:16]
 

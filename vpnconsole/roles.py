@@ -63,12 +63,12 @@ def get_access_for_user(user, public_id: str):
         raise Http404("VPNアクセスが見つかりません。") from None
 
 
-def get_rw_access_for_user(user, public_id: str, *, for_update: bool = False):
-    """The access for a change: 404 when it is not visible, then 403 for read-only roles."""
+def get_rw_access_for_user(user, public_id: str):
+    """The access for a change: 404 when it is not visible, then 403 for read-only roles.
+
+    The provisioning service locks the rows it changes; this only decides who may."""
     access = get_access_for_user(user, public_id)
     operator_contract(user)
-    if for_update:
-        access = type(access).objects.select_for_update().get(pk=access.pk)
     return access
 
 
@@ -91,12 +91,6 @@ def audit_events_for(user) -> QuerySet:
     if membership.role == Role.SUPPORT:
         return events
     return events.filter(contract_id=membership.contract_id)
-
-
-def dedicated_gateways_for(contract: Contract) -> QuerySet:
-    from gateways.models import Gateway
-
-    return Gateway.objects.filter(contract=contract).order_by("name")
 
 
 def context_processor(request) -> dict:
