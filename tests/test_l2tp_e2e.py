@@ -188,6 +188,16 @@ def test_shown_l2tp_credentials_work_and_reissue_and_delete_end_them(
             prefix = f"{port} {direction}"
             assert counts.get(f"{prefix} other", 0) == 0, report
             assert counts.get(f"{prefix} other-ipv4", 0) == 0, report
+    # A hang-up can race the SA's removal: the device's kernel then answers a last L2TP
+    # packet from the gateway with a cleartext "port unreachable" (seen about once in
+    # a few runs). Only from a device, and only a few; L2TP itself never goes clear.
+    teardown = {key: n for key, n in counts.items() if key.endswith(" icmp-l2tp-unreachable")}
+    assert set(teardown) <= {
+        "v-dev1 from icmp-l2tp-unreachable",
+        "v-dev2 from icmp-l2tp-unreachable",
+        "v-gw to icmp-l2tp-unreachable",
+    }, report
+    assert all(n <= 4 for n in teardown.values()), report
     # Cleartext L2TP: only dev2's deliberate probe, on its way in; never an answer.
     clear = {key: n for key, n in counts.items() if key.endswith(" l2tp")}
     assert set(clear) <= {"v-dev2 from l2tp", "v-gw to l2tp"}, report

@@ -3,6 +3,7 @@
 Runs in the UML root namespace on the bridge ports (one veth end per namespace). Every
 frame is classed by port, direction (``from`` the namespace or ``to`` it) and kind:
 ``esp``, ``ike`` (UDP 500/4500), ``l2tp`` (UDP 1701 in the clear), ``arp``,
+``icmp-l2tp-unreachable`` (a port-unreachable quoting UDP 1701),
 ``other-ipv4`` or ``other``. IPv4 addresses outside ``--allow`` are counted too, and
 the "other" frames by ethertype (and IP protocol and destination) to tell what they
 were. On SIGTERM the counts go to ``--out`` as JSON. Standard library only.
@@ -52,6 +53,11 @@ def classify(frame: bytes) -> tuple[str, list[str], str]:
             inner = (quoted[0] & 0x0F) * 4
             dport = struct.unpack("!H", quoted[inner + 2 : inner + 4])[0]
             kind_code += f" udp port {dport}"
+            if dport == 1701:
+                # A device's kernel answering an L2TP packet that arrived through ESP
+                # just after its xl2tpd hung up, when the SA is already gone: counted
+                # on its own so the test can bound it.
+                return "icmp-l2tp-unreachable", addresses, what + kind_code
         what += kind_code
     return "other-ipv4", addresses, what
 
