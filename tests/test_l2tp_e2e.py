@@ -69,6 +69,12 @@ def _report(work: Path, secret_values: list[str]) -> str:
     return text
 
 
+# One more boot when a phase fails: the scenario's redials race xl2tpd's kernel-mode
+# tunnel teardown (a stale gateway tunnel for the device's address can outlive a
+# hang-up, and the next dial then finds the line busy), seen in about 1 of 7 full
+# runs. A rerun must pass every phase on its own; the report of the failed boot is
+# kept in the output.
+@pytest.mark.flaky(reruns=1)
 def test_shown_l2tp_credentials_work_and_reissue_and_delete_end_them(
     contract_a, operator_a, shared_gateway
 ):
