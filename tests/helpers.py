@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from django.http import HttpRequest
 from django.test import Client
 
@@ -28,3 +31,21 @@ def make_access(contract, actor, protocol="wireguard", name="device", gateway=No
     return provisioning.create_access(
         contract=contract, actor=actor, protocol=protocol, device_name=name, gateway=gateway
     )
+
+
+def agent_command(url: str, gateway_id: str, token_file: Path, state_dir: Path, *extra: str):
+    """The gateway agent as a gateway host runs it: ``python -m gateways.agent``."""
+    return [
+        sys.executable,
+        "-m",
+        "gateways.agent",
+        "--console-url",
+        url,
+        "--gateway",
+        gateway_id,
+        "--token-file",
+        str(token_file),
+        "--state-dir",
+        str(state_dir),
+        *extra,
+    ]

@@ -22,6 +22,7 @@ from gateways.agent import Agent, ApplyFailed, Backoff, ConsoleUnavailable
 from gateways.tokens import issue_token
 from tests.conftest import make_gateway
 from tests.e2e import require_tools
+from tests.helpers import agent_command
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -34,23 +35,6 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str):
             return result
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def agent_command(url: str, gateway_id: str, token_file: Path, state_dir: Path, *extra: str):
-    return [
-        sys.executable,
-        "-m",
-        "gateways.agent",
-        "--console-url",
-        url,
-        "--gateway",
-        gateway_id,
-        "--token-file",
-        str(token_file),
-        "--state-dir",
-        str(state_dir),
-        *extra,
-    ]
 
 
 def run_agent(*args, **kwargs) -> subprocess.CompletedProcess:

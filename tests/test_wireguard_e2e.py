@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from access.models import AccessStatus
 from gateways.tokens import issue_token
 from tests.conftest import make_gateway
 from tests.e2e import require_root, require_tools
+from tests.helpers import agent_command
 
 pytestmark = pytest.mark.e2e
 
@@ -196,26 +196,13 @@ def lab():
 
 def run_agent(live_server, gateway, token_file: Path, state_dir: Path, netns: Netns):
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gateways.agent",
-            "--console-url",
+        agent_command(
             live_server.url,
-            "--gateway",
             gateway.public_id,
-            "--token-file",
-            str(token_file),
-            "--state-dir",
-            str(state_dir),
-            "--mode",
-            "wg",
-            "--interface",
-            GATEWAY_IF,
-            "--netns",
-            netns.name,
-            "--once",
-        ],
+            token_file,
+            state_dir,
+            *("--mode", "wg", "--interface", GATEWAY_IF, "--netns", netns.name, "--once"),
+        ),
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from gateways.models import Gateway
 from gateways.tokens import issue_token
 from tests.browser.pages import sign_in
 from tests.e2e import require_tools
-from tests.helpers import make_access
+from tests.helpers import agent_command, make_access
 
 pytestmark = pytest.mark.browser
 
@@ -49,23 +48,13 @@ def start_agent(live_server, tmp_path) -> Iterator[Callable[[Gateway], Path]]:
         log = state.with_suffix(".log")
         with log.open("w") as output:
             agent = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gateways.agent",
-                    "--console-url",
+                agent_command(
                     live_server.url,
-                    "--gateway",
                     gateway.public_id,
-                    "--token-file",
-                    str(state / "token"),
-                    "--state-dir",
-                    str(state),
-                    "--mode",
-                    "file",
-                    "--interval",
-                    "0.2",
-                ],
+                    state / "token",
+                    state,
+                    *("--mode", "file", "--interval", "0.2"),
+                ),
                 cwd=django_settings.BASE_DIR,
                 stdout=output,
                 stderr=subprocess.STDOUT,
